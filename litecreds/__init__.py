@@ -1,0 +1,1 @@
+"""litecreds: a self-hosted store for LLM provider credentials."""

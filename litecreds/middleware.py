@@ -1,0 +1,29 @@
+"""The login wall: every page but the admin's own and those marked public needs staff."""
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.urls import reverse
+
+
+def public(view):
+    """Mark a view as reachable without logging in."""
+    view.litecreds_public = True
+    return view
+
+
+class StaffRequiredMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if getattr(view_func, "litecreds_public", False):
+            return None
+        if request.path.startswith(reverse("admin:index")):
+            return None  # the admin enforces staff itself, login page included
+        user = request.user
+        if user.is_authenticated and user.is_active and user.is_staff:
+            return None
+        return redirect_to_login(request.get_full_path(), reverse(settings.LOGIN_URL))

@@ -1,0 +1,38 @@
+"""Models used only by the tests and benchmarks of EncryptedJSONField."""
+
+import uuid
+
+from django.db import models
+
+from litecreds.fields import EncryptedJSONField, SealedQuerySet
+
+
+class Vault(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100, default="")
+    secret = EncryptedJSONField(null=True, blank=True)
+    other = EncryptedJSONField(default=dict, blank=True)
+    touched = models.IntegerField(default=0)
+
+    objects = SealedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VaultRef(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    vault = models.ForeignKey(Vault, on_delete=models.CASCADE, related_name="refs")
+    note = EncryptedJSONField(null=True, blank=True)
+
+    objects = SealedQuerySet.as_manager()
+
+
+class PlainVault(models.Model):
+    """The same shape as Vault with a plain JSONField: the benchmark's baseline."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100, default="")
+    secret = models.JSONField(null=True, blank=True)
+    other = models.JSONField(default=dict, blank=True)
+    touched = models.IntegerField(default=0)
