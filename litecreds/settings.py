@@ -4,6 +4,7 @@ See README.md for every variable. ``litecreds.config`` does the strict parsing.
 """
 
 import os
+import warnings
 from pathlib import Path
 
 from litecreds.config import load, read_env_file
@@ -88,6 +89,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Serve the apps' static files straight from their folders, so the admin is styled
 # without DEBUG and without a collectstatic step (see README for production).
 WHITENOISE_USE_FINDERS = True
+# Before any collectstatic, STATIC_ROOT does not exist; the finders serve everything then.
+warnings.filterwarnings("ignore", message="No directory at: ")
 
 LOGIN_URL = "admin:login"
 
