@@ -130,7 +130,7 @@ class EncryptedJSONField(models.Field):
 
     # --- where a value lives ----------------------------------------------------------------
     def label_for(self, pk: Any) -> str:
-        return f"{self.model._meta.label}.{self.name} of row {pk}"
+        return f"{self.model._meta.label}.{self.name} of row {self.model._meta.pk.to_python(pk)}"
 
     def associated_data(self, pk: Any) -> bytes:
         if pk is None:

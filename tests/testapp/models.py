@@ -13,6 +13,7 @@ class Vault(models.Model):
     secret = EncryptedJSONField(null=True, blank=True)
     other = EncryptedJSONField(default=dict, blank=True)
     touched = models.IntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = SealedQuerySet.as_manager()
 
@@ -36,3 +37,4 @@ class PlainVault(models.Model):
     secret = models.JSONField(null=True, blank=True)
     other = models.JSONField(default=dict, blank=True)
     touched = models.IntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)

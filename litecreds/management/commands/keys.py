@@ -11,6 +11,7 @@ from litecreds.keyring import NoKeyConfigured, generate_key, get_keyring
 
 class Command(BaseCommand):
     help = "Manage the encryption keys: generate one, show status, rotate, verify."
+    requires_system_checks = []  # `keys generate` must work before any key is configured
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
