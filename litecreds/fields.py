@@ -18,6 +18,7 @@ Design, in short:
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from django import forms
@@ -29,6 +30,7 @@ from django.db.models.expressions import Col
 from litecreds.keyring import CiphertextInvalid, get_keyring, looks_sealed
 
 PK_SEPARATOR = "|"
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 class Sealed(str):
@@ -133,18 +135,30 @@ class EncryptedJSONField(models.Field):
         return f"{self.model._meta.label}.{self.name} of row {self.model._meta.pk.to_python(pk)}"
 
     def associated_data(self, pk: Any) -> bytes:
+        """``<app_label.model>|<field>|<primary key>``: what binds a ciphertext to its place."""
+        prefix = self.__dict__.get("_aad_prefix")
+        if prefix is None:
+            prefix = self.__dict__["_aad_prefix"] = f"{self.model._meta.label_lower}|{self.name}|".encode()
+        return prefix + self.pk_text(pk).encode()
+
+    def pk_text(self, pk: Any) -> str:
+        """The row's primary key as canonical text: 32 hex digits for a UUID."""
+        if isinstance(pk, uuid.UUID):
+            return pk.hex
+        if isinstance(pk, str) and len(pk) in (32, 36):
+            return pk.replace("-", "").lower()  # SQLite gives the hex, PostgreSQL the dashed form
         if pk is None:
             raise ValueError(
                 f"{self.model._meta.label}.{self.name}: the row needs a primary key before its "
                 "secret can be sealed (use a UUID primary key with default=uuid.uuid4)"
             )
-        canonical = self.model._meta.pk.to_python(pk)
-        return f"{self.model._meta.label_lower}|{self.name}|{canonical}".encode()
+        value = self.model._meta.pk.to_python(pk)
+        return value.hex if isinstance(value, uuid.UUID) else str(value)
 
     # --- sealing and opening ----------------------------------------------------------------
     def seal(self, value: Any, pk: Any) -> Sealed:
         try:
-            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            text = _JSON.encode(value)
         except (TypeError, ValueError) as exc:
             raise ValueError(
                 f"{self.model._meta.label}.{self.name}: the value is not JSON ({exc.__class__.__name__})"
@@ -152,8 +166,8 @@ class EncryptedJSONField(models.Field):
         return Sealed(get_keyring().seal(text.encode("utf-8"), self.associated_data(pk)))
 
     def open(self, sealed: str, pk: Any) -> Any:
-        plaintext = get_keyring().open(sealed, self.associated_data(pk), self.label_for(pk))
-        return json.loads(plaintext.decode("utf-8"))
+        plaintext = get_keyring().open(sealed, self.associated_data(pk), lambda: self.label_for(pk))
+        return json.loads(plaintext)
 
     # --- ORM hooks -------------------------------------------------------------------------
     def pre_save(self, model_instance, add):
@@ -163,8 +177,10 @@ class EncryptedJSONField(models.Field):
         return self.seal(value, model_instance.pk)
 
     def get_prep_value(self, value):
-        if value is None or isinstance(value, Sealed):
-            return value
+        if value is None:
+            return None
+        if isinstance(value, Sealed):
+            return str.__str__(value)  # a plain str: drivers adapt str subclasses slowly
         if isinstance(value, str) and looks_sealed(value):
             return value  # raw paths such as loaddata carry text sealed for this very row
         raise ValueError(

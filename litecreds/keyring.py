@@ -14,6 +14,7 @@ import base64
 import functools
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -22,6 +23,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from litecreds.config import check_key_length
 
@@ -30,6 +33,9 @@ KEY_ID_LENGTH = 8
 PREFIX_LENGTH = len(VERSION) + 1 + KEY_ID_LENGTH + 1  # "lc1:" + id + ":"
 NONCE_BYTES = 12
 _HKDF_SALT = b"litecreds keyring v1"
+
+
+Where = str | Callable[[], str]
 
 
 class SecretUnavailable(Exception):
@@ -92,7 +98,16 @@ class Keyring:
         body = base64.urlsafe_b64encode(nonce + key.aead.encrypt(nonce, plaintext, associated_data))
         return f"{VERSION}:{key.key_id}:{body.decode('ascii')}"
 
-    def open(self, sealed: str, associated_data: bytes, where: str = "") -> bytes:
+    def open(self, sealed: str, associated_data: bytes, where: Where = "") -> bytes:
+        """Open ``sealed``; ``where`` (text, or a function giving it) names it in errors."""
+        try:
+            _version, key_id, body = sealed.split(":", 2)
+            key = self.keys[key_id]
+            raw = base64.urlsafe_b64decode(body)
+            return key.aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated_data)
+        except (KeyError, InvalidTag, ValueError, UnicodeEncodeError, AttributeError):
+            pass  # find out what went wrong, off the fast path
+        where = where() if callable(where) else where
         _version, key_id, body = split_sealed(sealed, where)
         key = self.keys.get(key_id)
         if key is None:
@@ -148,12 +163,27 @@ def _build(salt: str | None, master: str | None, old: tuple[str, ...]) -> Keyrin
     return Keyring(primary=primary, keys=keys)
 
 
+KEY_SETTINGS = frozenset({"LITECREDS_SALT_KEY", "LITECREDS_MASTER_KEY", "LITECREDS_OLD_KEYS"})
+_current: list[Keyring] = []  # the keyring for the current settings, built on first use
+
+
 def get_keyring() -> Keyring:
-    """The keyring for the current settings (derivations are cached per key text)."""
-    old = settings.LITECREDS_OLD_KEYS
+    """The keyring for the current settings; rebuilt whenever a key setting changes."""
+    if _current:
+        return _current[0]
+    old = settings.LITECREDS_OLD_KEYS or []
     if isinstance(old, str):
         old = [item.strip() for item in old.split(",") if item.strip()]
-    return _build(settings.LITECREDS_SALT_KEY or None, settings.LITECREDS_MASTER_KEY or None, tuple(old))
+    keyring = _build(settings.LITECREDS_SALT_KEY or None, settings.LITECREDS_MASTER_KEY or None, tuple(old))
+    _current[:] = [keyring]
+    return keyring
+
+
+@receiver(setting_changed)
+def _forget_keyring(*, setting: str, **kwargs) -> None:
+    """override_settings and the test `settings` fixture send this; a new keyring follows."""
+    if setting in KEY_SETTINGS:
+        _current.clear()
 
 
 def generate_key() -> str:

@@ -8,6 +8,7 @@ never overwritten with a stale one.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -164,7 +165,7 @@ def rotate(batch_size: int = 1000, progress: ProgressFn | None = None) -> Rotati
             for pk, old in batch:
                 aad = f.associated_data(pk)
                 try:
-                    plaintext = keyring.open(old, aad, f.label_for(pk))
+                    plaintext = keyring.open(old, aad, functools.partial(f.label_for, pk))
                 except SecretUnavailable as exc:
                     report.failures.append(Failure(label, str(pk), str(exc)))
                     continue
@@ -189,7 +190,7 @@ def verify(batch_size: int = 1000, progress: ProgressFn | None = None) -> tuple[
         for batch in _raw_batches(model, f, batch_size):
             for pk, stored in batch:
                 try:
-                    keyring.open(stored, f.associated_data(pk), f.label_for(pk))
+                    keyring.open(stored, f.associated_data(pk), functools.partial(f.label_for, pk))
                     opened += 1
                 except SecretUnavailable as exc:
                     failures.append(Failure(label, str(pk), str(exc)))

@@ -38,3 +38,27 @@ class PlainVault(models.Model):
     other = models.JSONField(default=dict, blank=True)
     touched = models.IntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class SealedCredential(models.Model):
+    """Shaped like a credential: one encrypted field among plain ones (benchmark)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100)
+    provider = models.CharField(max_length=50, default="azure")
+    secrets = EncryptedJSONField(default=dict)
+    params = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SealedQuerySet.as_manager()
+
+
+class PlainCredential(models.Model):
+    """SealedCredential with a plain JSONField for the secrets: the benchmark's baseline."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100)
+    provider = models.CharField(max_length=50, default="azure")
+    secrets = models.JSONField(default=dict)
+    params = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
