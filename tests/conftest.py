@@ -29,3 +29,39 @@ def set_raw_column(table: str, column: str, pk, value) -> None:
     pk_value = pk.hex if connection.vendor == "sqlite" else pk
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET {column} = %s WHERE id = %s", [value, pk_value])
+
+
+ENCRYPTED_COLUMNS = {("credentials_credential", "secrets"), ("models_registry_modeldeployment", "secrets")}
+
+
+def database_text(skip_encrypted: bool = True) -> str:
+    """Every value of every table, as text: what a search of the database file would find."""
+    chunks = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            columns = [c.name for c in connection.introspection.get_table_description(cursor, table)]
+            quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+            cursor.execute(f"SELECT {quoted} FROM {connection.ops.quote_name(table)}")
+            for row in cursor.fetchall():
+                for column, value in zip(columns, row, strict=True):
+                    if skip_encrypted and (table, column) in ENCRYPTED_COLUMNS:
+                        continue
+                    chunks.append(
+                        bytes(value).decode("latin-1")
+                        if isinstance(value, bytes | memoryview)
+                        else str(value)
+                    )
+    return "\n".join(chunks)
+
+
+@pytest.fixture
+def captured_logs(caplog):
+    """Every log record of the test at DEBUG, as one text to search for secrets."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+
+    def text() -> str:
+        return "\n".join(f"{r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records)
+
+    return text
