@@ -90,7 +90,7 @@ class CredentialAdmin(admin.ModelAdmin):
             clear = f.key + CLEAR_SUFFIX if f.key in stored else None
             catalog += [k for k in (f.key, f.key + FILE_SUFFIX, clear) if k in form_fields]
         fieldsets = [
-            (None, {"fields": ["name", "provider", "description"]}),
+            (None, {"fields": ["name", "provider" if obj is None else "provider_label", "description"]}),
             (f"{spec.label} settings", {"fields": catalog, "classes": ["provider-fields"]}),
             ("Metadata", {"fields": ["metadata"], "classes": ["collapse"]}),
         ]

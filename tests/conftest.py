@@ -4,6 +4,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 
+from tests.browser import browser_page  # noqa: F401 - a fixture for the browser tests
+
 
 @pytest.fixture
 def admin_user(db):
