@@ -58,6 +58,15 @@ def has_control_chars(text: str) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in text)
 
 
+SECRET_NAME_PARTS = ("key", "secret", "token", "password", "credentials")
+
+
+def looks_secret(name: str) -> bool:
+    """A parameter whose name says it is secret is always sealed, whatever the catalog says."""
+    lowered = name.lower()
+    return any(part in lowered for part in SECRET_NAME_PARTS) and lowered != AUTH_METHOD
+
+
 def mask(value: Any) -> str:
     """A preview that shows at most the last 4 characters, and only of a long secret."""
     if isinstance(value, dict):
