@@ -125,7 +125,7 @@ class ProviderServer:
         return Handler
 
     # --- the providers -----------------------------------------------------------------------------
-    def answer(self, method, path, query, headers, body):  # noqa: C901 - one branch per provider
+    def answer(self, method, path, query, headers, body):
         e = self.expected
         if path.startswith("/slow"):
             time.sleep(3)
