@@ -86,6 +86,25 @@ def catalog_form_fields(spec: Provider) -> dict[str, forms.Field]:
     return fields
 
 
+def submission_from(spec: Provider, data: dict[str, Any], fields) -> dict[str, Any]:
+    """A form's cleaned data as a submission for ``credentials.values.clean_values``."""
+    submitted: dict[str, Any] = {}
+    for f in spec.fields:
+        if f.key not in fields:
+            continue
+        value = data.get(f.key)
+        if f.kind == JSON_DOCUMENT and data.get(f.key + FILE_SUFFIX):
+            upload = data[f.key + FILE_SUFFIX]
+            if upload.size > MAX_DOCUMENT_BYTES:
+                limit = MAX_DOCUMENT_BYTES // 1024
+                raise ValidationError({f.key: f"{f.label} ({f.key}): the file is larger than {limit} KB"})
+            value = upload.read()
+        if f.secret and data.get(f.key + CLEAR_SUFFIX):
+            value = CLEAR
+        submitted[f.key] = value
+    return submitted
+
+
 class CredentialFormBase(forms.ModelForm):
     """A credential's form; ``credential_form_class`` adds the provider's fields."""
 
@@ -128,22 +147,7 @@ class CredentialFormBase(forms.ModelForm):
         return True  # another provider, swapped in place, may need an upload
 
     def submission(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        submitted: dict[str, Any] = {}
-        for f in self.provider_spec.fields:
-            if f.key not in self.fields:
-                continue
-            value = data.get(f.key)
-            if f.kind == JSON_DOCUMENT and data.get(f.key + FILE_SUFFIX):
-                upload = data[f.key + FILE_SUFFIX]
-                if upload.size > MAX_DOCUMENT_BYTES:
-                    limit = MAX_DOCUMENT_BYTES // 1024
-                    raise ValidationError({f.key: f"{f.label} ({f.key}): the file is larger than {limit} KB"})
-                value = upload.read()
-            if f.secret and data.get(f.key + CLEAR_SUFFIX):
-                value = CLEAR
-            submitted[f.key] = value
-        return submitted
+        return submission_from(self.provider_spec, self.cleaned_data, self.fields)
 
     def clean(self):
         data = super().clean()

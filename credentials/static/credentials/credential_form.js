@@ -4,7 +4,7 @@
   "use strict";
 
   function applyAuthMethod() {
-    var auth = document.querySelector('[name="auth_method"]');
+    var auth = document.querySelector('[name$="auth_method"]');
     var method = auth ? auth.value : null;
     document.querySelectorAll("[data-show-when]").forEach(function (input) {
       var row = input.closest(".form-row") || input.parentElement;
@@ -14,7 +14,7 @@
   }
 
   function bindAuthMethod() {
-    var auth = document.querySelector('[name="auth_method"]');
+    var auth = document.querySelector('[name$="auth_method"]');
     if (auth) {
       auth.addEventListener("change", applyAuthMethod);
     }
