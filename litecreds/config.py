@@ -46,6 +46,7 @@ class Config:
     hsts_preload: bool = True
     proxy_ssl_header: bool = False
     db_conn_max_age: int = 60
+    probe_timeout: float = 5.0
 
 
 def read(env: Mapping[str, str], name: str) -> str | None:
@@ -85,6 +86,19 @@ def parse_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0)
         raise ConfigError(f"{name}: expected a whole number, got {value!r}") from None
     if number < minimum:
         raise ConfigError(f"{name}: must be at least {minimum}, got {number}")
+    return number
+
+
+def parse_float(env: Mapping[str, str], name: str, default: float) -> float:
+    value = read(env, name)
+    if value is None:
+        return default
+    try:
+        number = float(value.strip())
+    except ValueError:
+        raise ConfigError(f"{name}: expected a number of seconds, got {value!r}") from None
+    if not 0 < number <= 120:
+        raise ConfigError(f"{name}: must be between 0 and 120 seconds, got {number:g}")
     return number
 
 
@@ -156,6 +170,7 @@ def load(env: Mapping[str, str], base_dir: Path) -> Config:
         hsts_preload=parse_bool(env, "LITECREDS_HSTS_PRELOAD", True),
         proxy_ssl_header=parse_bool(env, "LITECREDS_PROXY_SSL_HEADER", False),
         db_conn_max_age=conn_max_age,
+        probe_timeout=parse_float(env, "LITECREDS_PROBE_TIMEOUT", 5.0),
     )
 
 

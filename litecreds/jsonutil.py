@@ -71,11 +71,16 @@ class BoundedJSONField(forms.JSONField):
         if self.disabled or value in self.empty_values:
             return super().to_python(value)
         parsed = value if isinstance(value, dict | list) else parse(str(value), self.label or "JSON")
+        if parsed is None:
+            return None  # "null" is as good as empty
         if self.object_only and not isinstance(parsed, dict):
             raise ValidationError(
                 f"{self.label or 'JSON'}: must be a JSON object, not {type(parsed).__name__}"
             )
         return parsed
+
+    def prepare_value(self, value):
+        return "" if value is None else super().prepare_value(value)
 
     def bound_data(self, data, initial):
         if self.disabled:

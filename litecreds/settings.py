@@ -26,6 +26,14 @@ LITECREDS_SALT_KEY = CONFIG.salt_key
 LITECREDS_MASTER_KEY = CONFIG.master_key
 LITECREDS_OLD_KEYS = CONFIG.old_keys
 
+# Test connection (credentials.probe)
+LITECREDS_PROBE_TIMEOUT = CONFIG.probe_timeout
+LITECREDS_PROBE_CA_BUNDLE = os.environ.get("LITECREDS_PROBE_CA_BUNDLE") or None
+LITECREDS_VERTEX_API_BASE = os.environ.get("LITECREDS_VERTEX_API_BASE") or None
+LITECREDS_BEDROCK_ENDPOINT = os.environ.get("LITECREDS_BEDROCK_ENDPOINT") or None
+LITECREDS_AZURE_AUTHORITY = os.environ.get("LITECREDS_AZURE_AUTHORITY") or None
+LITECREDS_IBM_IAM_URL = os.environ.get("LITECREDS_IBM_IAM_URL") or None
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -34,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "formtools",
     "litecreds",
     "credentials",
     "models_registry",

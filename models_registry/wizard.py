@@ -172,6 +172,8 @@ class CredentialsStep(forms.Form):
             self.fields["source"].choices = [("new", "Enter new credentials")]
         if not self.can_add_credential:
             del self.fields["save_as_reusable"], self.fields["reusable_name"]
+        catalog = [f.key for f in provider_spec.fields]
+        self.order_fields(["source", "existing", *catalog, "save_as_reusable", "reusable_name"])
 
     def previous_secret(self, key: str) -> str:
         value = self.previous.get(f"{self.prefix}-{key}") if self.previous else None

@@ -69,6 +69,8 @@ def test_keys_are_read_with_old_keys_as_a_list():
         ({"LITECREDS_SALT_KEY": "x" * 31}, "LITECREDS_SALT_KEY"),
         ({"LITECREDS_OLD_KEYS": f"{'a' * 32},tooshort"}, "LITECREDS_OLD_KEYS (item 2)"),
         ({"LITECREDS_DB_CONN_MAX_AGE": "soon"}, "LITECREDS_DB_CONN_MAX_AGE"),
+        ({"LITECREDS_PROBE_TIMEOUT": "soon"}, "LITECREDS_PROBE_TIMEOUT"),
+        ({"LITECREDS_PROBE_TIMEOUT": "0"}, "LITECREDS_PROBE_TIMEOUT"),
         ({"SECRET_KEY": ""}, "SECRET_KEY"),
     ],
 )
