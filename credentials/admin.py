@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from credentials.catalog import BY_SLUG, PROVIDERS, get_provider
 from credentials.forms import CLEAR_SUFFIX, FILE_SUFFIX, ProviderChoiceForm, credential_form_class
 from credentials.models import Credential
-from credentials.services import credential_write, with_usage
+from credentials.services import credential_delete, credential_write, with_usage
 
 sensitive_post = method_decorator(sensitive_post_parameters())
 
@@ -170,6 +170,13 @@ class CredentialAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         credential_write(form.prepared, actor=request.user)
+
+    def delete_model(self, request, obj):
+        credential_delete(obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for credential in queryset:
+            credential_delete(credential, actor=request.user)
 
     def get_urls(self):
         urls = [

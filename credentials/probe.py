@@ -405,10 +405,17 @@ def probe_values(provider: str, values: Mapping[str, Any], model: str | None = N
 
 
 def probe_credential(credential, actor=None) -> ProbeResult:
+    """Test a stored credential, and record the test in the audit trail."""
+    from litecreds import audit
     from litecreds.keyring import SecretUnavailable
 
     try:
         secrets = dict(credential.secrets)
     except SecretUnavailable as exc:
-        return ProbeResult(False, f"The stored secrets cannot be opened: {exc}")
-    return probe_values(credential.provider, {**credential.params, **secrets})
+        result = ProbeResult(False, f"The stored secrets cannot be opened: {exc}")
+    else:
+        result = probe_values(credential.provider, {**credential.params, **secrets})
+    audit.record(
+        "test", credential, actor=actor, outcome="ok" if result.ok else "failed", message=result.message
+    )
+    return result

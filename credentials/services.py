@@ -13,6 +13,7 @@ from django.db.models import Count
 from credentials.catalog import UnknownProvider, get_provider
 from credentials.models import Credential
 from credentials.values import Cleaned, clean_name, clean_values, masks
+from litecreds import audit
 from litecreds.keyring import SecretUnavailable
 
 MAX_DESCRIPTION = 1000
@@ -111,14 +112,43 @@ def credential_prepare(
     return Prepared(credential=target, cleaned=cleaned, changed=sorted(set(changed)))
 
 
+def user_or_none(actor):
+    return actor if getattr(actor, "pk", None) else None
+
+
 @transaction.atomic
 def credential_write(prepared: Prepared, *, actor=None) -> Credential:
     credential = prepared.credential
-    if credential._state.adding:
-        credential.created_by = actor
-    credential.updated_by = actor
+    adding = credential._state.adding
+    if adding:
+        credential.created_by = user_or_none(actor)
+    credential.updated_by = user_or_none(actor)
     credential.save()
+    fields = ["name", "provider", *prepared.changed] if adding else prepared.changed
+    audit.record("create" if adding else "update", credential, actor=actor, fields=fields)
     return credential
+
+
+@transaction.atomic
+def credential_delete(credential: Credential, *, reassign_to: Credential | None = None, actor=None) -> int:
+    """Delete a credential; refused while deployments use it, unless they move to another."""
+    users = list(credential.deployments.select_for_update().order_by("model_name"))
+    if users and reassign_to is None:
+        names = ", ".join(str(d) for d in users[:20]) + (" ..." if len(users) > 20 else "")
+        audit.record("delete", credential, actor=actor, outcome="refused", message=f"in use by {len(users)}")
+        raise ValidationError(f"{credential.name!r} is used by {len(users)} deployment(s): {names}")
+    if reassign_to is not None:
+        if reassign_to.pk == credential.pk or reassign_to.provider != credential.provider:
+            raise ValidationError(
+                f"Reassign to another {credential.provider} credential, not {reassign_to.name!r}"
+            )
+        for deployment in users:
+            deployment.credential = reassign_to
+            deployment.save(update_fields=["credential", "updated_at"])
+            audit.record("update", deployment, actor=actor, fields=["credential"])
+    audit.record("delete", credential, actor=actor, message=f"reassigned {len(users)}" if users else "")
+    credential.delete()
+    return len(users)
 
 
 def credential_save(*, credential: Credential | None = None, actor=None, **fields) -> Credential:

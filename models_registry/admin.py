@@ -16,11 +16,13 @@ from credentials.catalog import BY_SLUG, PROVIDERS
 from credentials.forms import CLEAR_SUFFIX, FILE_SUFFIX
 from credentials.models import Credential
 from credentials.probe import probe_values
+from litecreds import audit
 from litecreds.keyring import SecretUnavailable
 from models_registry.forms import CreateCredentialForm, deployment_form_class
 from models_registry.models import MODES, ModelDeployment
 from models_registry.services import (
     credential_from_deployment,
+    deployment_delete,
     deployment_write,
     litellm_params,
     masked_params,
@@ -140,6 +142,13 @@ class ModelDeploymentAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         deployment_write(obj, actor=request.user)
 
+    def delete_model(self, request, obj):
+        deployment_delete(obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for deployment in queryset:
+            deployment_delete(deployment, actor=request.user)
+
     # --- views -------------------------------------------------------------------------------------
     def add_view(self, request, form_url="", extra_context=None):
         return redirect("add_model")  # the Add Model wizard
@@ -181,6 +190,13 @@ class ModelDeploymentAdmin(admin.ModelAdmin):
             return redirect("admin:models_registry_modeldeployment_change", deployment.pk)
         model = values.pop("model").split("/", 1)[-1]
         result = probe_values(deployment.provider, values, None if "*" in model else model)
+        audit.record(
+            "test",
+            deployment,
+            actor=request.user,
+            outcome="ok" if result.ok else "failed",
+            message=result.message,
+        )
         self.message_user(request, result.message, messages.SUCCESS if result.ok else messages.ERROR)
         return redirect("admin:models_registry_modeldeployment_change", deployment.pk)
 

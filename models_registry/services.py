@@ -12,9 +12,11 @@ from django.db import transaction
 
 from credentials.catalog import AUTH_METHOD, Provider, get_provider
 from credentials.models import Credential
-from credentials.services import credential_prepare, credential_save, credential_write
+from credentials.services import credential_prepare, credential_save, credential_write, user_or_none
 from credentials.values import clean_values, looks_secret, masks
+from litecreds import audit
 from litecreds.jsonutil import MAX_DEPTH, depth
+from litecreds.keyring import SecretUnavailable
 from models_registry.models import MODES, ModelDeployment
 
 MODE_NAMES = {m[0] for m in MODES}
@@ -156,12 +158,33 @@ def deployments_create(
             secrets=secrets,
             masked=masks(secrets),
             model_info=info,
-            created_by=actor,
-            updated_by=actor,
+            created_by=user_or_none(actor),
+            updated_by=user_or_none(actor),
         )
         deployment.save()
+        audit.record("create", deployment, actor=actor, fields=changed_fields(None, deployment))
         created.append(deployment)
     return created
+
+
+TRACKED = ("model_name", "litellm_model", "credential_id", "is_active", "model_info")
+
+
+def changed_fields(before: dict | None, deployment: ModelDeployment) -> list[str]:
+    """Names of what changed (``params.x``, ``secrets.y``); never the values."""
+    after = snapshot(deployment)
+    before = before or {"params": {}, "secrets": {}}
+    names = [name for name in TRACKED if before.get(name) != after[name]]
+    for part in ("params", "secrets"):
+        keys = set(before[part]) | set(after[part])
+        names += [f"{part}.{k}" for k in sorted(keys) if before[part].get(k) != after[part].get(k)]
+    return names
+
+
+def snapshot(deployment: ModelDeployment) -> dict:
+    data = {name: getattr(deployment, name) for name in TRACKED}
+    data["params"], data["secrets"] = dict(deployment.params), readable_secrets(deployment)
+    return data
 
 
 class ParamsWouldChange(ValidationError):
@@ -190,21 +213,30 @@ def credential_from_deployment(deployment: ModelDeployment, *, name: Any, actor=
     deployment.params = {k: v for k, v in deployment.params.items() if k not in catalog_keys}
     deployment.secrets = {k: v for k, v in deployment.secrets.items() if k not in catalog_keys}
     deployment.masked = masks(deployment.secrets)
-    deployment.updated_by = actor
+    deployment.updated_by = user_or_none(actor)
     if litellm_params(deployment) != before:
         raise ParamsWouldChange(
             "The credential's checked values differ from the deployment's own; nothing was changed. "
             "Edit the deployment so its values pass the credential rules first."
         )
     deployment.save()
+    audit.record("update", deployment, actor=actor, fields=["credential", "secrets", "params"])
     return credential
+
+
+def readable_secrets(deployment: ModelDeployment) -> dict:
+    """The inline secrets, or none when they cannot be opened (to be entered again)."""
+    try:
+        return dict(deployment.secrets)
+    except SecretUnavailable:
+        return {}
 
 
 def inline_part(deployment: ModelDeployment, spec: Provider) -> tuple[dict, dict, dict]:
     """The deployment's own credential fields: (params, secrets, masked) of catalog keys."""
     keys = {f.key for f in spec.fields}
     params = {k: v for k, v in deployment.params.items() if k in keys}
-    secrets = {k: v for k, v in deployment.secrets.items() if k in keys}
+    secrets = {k: v for k, v in readable_secrets(deployment).items() if k in keys}
     masked = {k: v for k, v in deployment.masked.items() if k in keys}
     return params, secrets, masked
 
@@ -221,6 +253,7 @@ def deployment_prepare(
     model_info: Any,
 ) -> ModelDeployment:
     """Validate an edit of a deployment and apply it to ``deployment`` (unsaved)."""
+    deployment._audit_before = snapshot(deployment)
     spec = get_provider(deployment.provider)
     errors: dict[str, list[str]] = {}
 
@@ -258,7 +291,7 @@ def deployment_prepare(
         raise ValidationError(errors)
     plain_extra, secret_extra = split
     keys = {f.key for f in spec.fields}
-    kept_secret_extra = {k: v for k, v in deployment.secrets.items() if k not in keys}
+    kept_secret_extra = {k: v for k, v in readable_secrets(deployment).items() if k not in keys}
     deployment.model_name, deployment.litellm_model, deployment.is_active = name, model, is_active
     deployment.credential, deployment.model_info = credential, info
     deployment.params = {**(cleaned.params if cleaned else {}), **plain_extra}
@@ -269,8 +302,19 @@ def deployment_prepare(
 
 @transaction.atomic
 def deployment_write(deployment: ModelDeployment, *, actor=None) -> ModelDeployment:
-    if deployment._state.adding:
-        deployment.created_by = actor
-    deployment.updated_by = actor
+    adding = deployment._state.adding
+    if adding:
+        deployment.created_by = user_or_none(actor)
+    deployment.updated_by = user_or_none(actor)
     deployment.save()
+    before = None if adding else getattr(deployment, "_audit_before", None)
+    audit.record(
+        "create" if adding else "update", deployment, actor=actor, fields=changed_fields(before, deployment)
+    )
     return deployment
+
+
+@transaction.atomic
+def deployment_delete(deployment: ModelDeployment, *, actor=None) -> None:
+    audit.record("delete", deployment, actor=actor)
+    deployment.delete()

@@ -27,6 +27,7 @@ from credentials.forms import CLEAR_SUFFIX, catalog_form_fields, submission_from
 from credentials.models import Credential
 from credentials.probe import probe_values
 from credentials.values import clean_name, clean_values, mask
+from litecreds import audit
 from litecreds.jsonutil import BoundedJSONField
 from litecreds.keyring import SecretUnavailable, get_keyring
 from models_registry.models import MODES
@@ -362,6 +363,15 @@ class AddModelWizard(SessionWizardView):
             messages.error(self.request, "Complete the earlier steps first.")
             return
         result = probe_values(*found)
+        with audit.source("wizard"):
+            audit.record(
+                "test",
+                actor=self.request.user,
+                object_type="unsaved deployment",
+                object_repr=f"{found[0]}/{found[2] or '*'}",
+                outcome="ok" if result.ok else "failed",
+                message=result.message,
+            )
         messages.add_message(self.request, messages.SUCCESS if result.ok else messages.ERROR, result.message)
 
     def done(self, form_list, **kwargs):
@@ -372,17 +382,18 @@ class AddModelWizard(SessionWizardView):
         save_as = creds.get("reusable_name") if creds.get("save_as_reusable") else None
         extra = {**creds["extra_plain"], **creds["extra_secret"]}
         try:
-            created = deployments_create(
-                provider=spec.slug,
-                models=model["models"],
-                credential=existing,
-                new_values=None if existing else creds["new_values"],
-                save_as=save_as,
-                extra_params=extra,
-                model_info=creds["model_info"],
-                mode=model["mode"],
-                actor=self.request.user,
-            )
+            with audit.source("wizard"):
+                created = deployments_create(
+                    provider=spec.slug,
+                    models=model["models"],
+                    credential=existing,
+                    new_values=None if existing else creds["new_values"],
+                    save_as=save_as,
+                    extra_params=extra,
+                    model_info=creds["model_info"],
+                    mode=model["mode"],
+                    actor=self.request.user,
+                )
         except ValidationError as exc:
             messages.error(self.request, "; ".join(exc.messages))
             return self.render_goto_step("credentials")

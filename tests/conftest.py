@@ -36,11 +36,13 @@ def set_raw_column(table: str, column: str, pk, value) -> None:
 ENCRYPTED_COLUMNS = {("credentials_credential", "secrets"), ("models_registry_modeldeployment", "secrets")}
 
 
-def database_text(skip_encrypted: bool = True) -> str:
+def database_text(skip_encrypted: bool = True, skip_tables: tuple[str, ...] = ()) -> str:
     """Every value of every table, as text: what a search of the database file would find."""
     chunks = []
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names():
+            if table in skip_tables:
+                continue
             columns = [c.name for c in connection.introspection.get_table_description(cursor, table)]
             quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
             cursor.execute(f"SELECT {quoted} FROM {connection.ops.quote_name(table)}")

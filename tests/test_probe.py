@@ -9,6 +9,7 @@ from credentials.models import Credential
 from credentials.probe import probe_credential, probe_values
 from tests.conftest import database_text
 from tests.fixtures import VERTEX_JSON_TEXT
+from litecreds.models import AuditEvent
 from tests.provider_server import ProviderServer
 
 KEY = "sk-probe-0123456789abcdefghijklmnop"
@@ -221,11 +222,18 @@ def test_a_failed_probe_of_a_stored_credential_changes_nothing(providers):
         secrets={"api_key": KEY},
     )
     providers.expected.bearer = {"/openai/": "another-key-000000000000"}
-    before = database_text(skip_encrypted=False)
-    result = probe_credential(credential)
+    audit = ("litecreds_auditevent",)
+    before = database_text(skip_encrypted=False, skip_tables=audit)
+    result = probe_credential(credential, actor="carol")
     assert not result.ok
     assert KEY not in result.message
-    assert database_text(skip_encrypted=False) == before
+    assert database_text(skip_encrypted=False, skip_tables=audit) == before
     providers.expected.bearer = {"/openai/": KEY}
-    assert probe_credential(credential).ok
-    assert database_text(skip_encrypted=False) == before
+    assert probe_credential(credential, actor="carol").ok
+    assert database_text(skip_encrypted=False, skip_tables=audit) == before
+    events = list(AuditEvent.objects.order_by("id").values_list("actor", "action", "object_id", "outcome"))
+    assert events == [
+        ("carol", "test", str(credential.pk), "failed"),
+        ("carol", "test", str(credential.pk), "ok"),
+    ]
+    assert KEY not in database_text()
