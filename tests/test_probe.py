@@ -7,9 +7,9 @@ from cryptography.hazmat.primitives import serialization
 
 from credentials.models import Credential
 from credentials.probe import probe_credential, probe_values
+from litecreds.models import AuditEvent
 from tests.conftest import database_text
 from tests.fixtures import VERTEX_JSON_TEXT
-from litecreds.models import AuditEvent
 from tests.provider_server import ProviderServer
 
 KEY = "sk-probe-0123456789abcdefghijklmnop"
