@@ -129,13 +129,20 @@ def credential_write(prepared: Prepared, *, actor=None) -> Credential:
     return credential
 
 
-@transaction.atomic
 def credential_delete(credential: Credential, *, reassign_to: Credential | None = None, actor=None) -> int:
     """Delete a credential; refused while deployments use it, unless they move to another."""
+    try:
+        with transaction.atomic():
+            return _delete(credential, reassign_to, actor)
+    except ValidationError as exc:
+        audit.record("delete", credential, actor=actor, outcome="refused", message="; ".join(exc.messages))
+        raise
+
+
+def _delete(credential: Credential, reassign_to: Credential | None, actor) -> int:
     users = list(credential.deployments.select_for_update().order_by("model_name"))
     if users and reassign_to is None:
         names = ", ".join(str(d) for d in users[:20]) + (" ..." if len(users) > 20 else "")
-        audit.record("delete", credential, actor=actor, outcome="refused", message=f"in use by {len(users)}")
         raise ValidationError(f"{credential.name!r} is used by {len(users)} deployment(s): {names}")
     if reassign_to is not None:
         if reassign_to.pk == credential.pk or reassign_to.provider != credential.provider:

@@ -81,6 +81,7 @@ class ProviderServer:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.cert, key)
         server.socket = context.wrap_socket(server.socket, server_side=True)
+        server.handle_error = lambda request, address: None  # clients that time out hang up on purpose
         self.server = server
         self.url = f"https://127.0.0.1:{server.server_address[1]}"
         self.thread = threading.Thread(target=server.serve_forever, daemon=True)
