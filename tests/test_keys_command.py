@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 
 from litecreds import sealing
 from litecreds.keyring import make_key
+from litecreds.models import AuditEvent
 from tests.conftest import raw_column, set_raw_column
 from tests.testapp.models import Vault, VaultRef
 
@@ -102,6 +103,8 @@ def test_adding_a_salt_key_keeps_rows_readable_and_rotation_moves_them(settings)
 
     again, _ = run("rotate")
     assert "Re-sealed 0 value(s); 25 already on the primary key" in again
+    events = list(AuditEvent.objects.filter(action="rotate").values_list("source", "outcome", "message"))
+    assert events[-1] == ("command", "ok", "re-sealed 25, 0 could not be opened")
 
     settings.LITECREDS_MASTER_KEY = NEW_MASTER  # the master key may change now
     assert snapshot() == before

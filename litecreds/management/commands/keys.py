@@ -5,7 +5,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from litecreds import sealing
+from litecreds import audit, sealing
 from litecreds.keyring import NoKeyConfigured, generate_key, get_keyring
 
 
@@ -98,7 +98,20 @@ class Command(BaseCommand):
                     f"{column['rows_on_unknown_key']} cannot be opened"
                 )
             return
-        report = sealing.rotate(batch_size=batch_size, progress=self.progress)
+        with audit.source("command"):
+            try:
+                report = sealing.rotate(batch_size=batch_size, progress=self.progress)
+            except Exception as exc:
+                audit.record(
+                    "rotate", object_type="encryption keys", outcome="failed", message=exc.__class__.__name__
+                )
+                raise
+            audit.record(
+                "rotate",
+                object_type="encryption keys",
+                outcome="failed" if report.failures else "ok",
+                message=f"re-sealed {report.resealed}, {len(report.failures)} could not be opened",
+            )
         self.stdout.write(
             f"Re-sealed {report.resealed} value(s); {report.already_current} already on the primary "
             f"key; {report.changed_meanwhile} changed meanwhile (already re-sealed by their writer); "
