@@ -47,6 +47,9 @@ class Config:
     proxy_ssl_header: bool = False
     db_conn_max_age: int = 60
     probe_timeout: float = 5.0
+    session_idle_minutes: int = 30
+    login_failure_limit: int = 5
+    login_cooloff_minutes: int = 15
 
 
 def read(env: Mapping[str, str], name: str) -> str | None:
@@ -171,6 +174,9 @@ def load(env: Mapping[str, str], base_dir: Path) -> Config:
         proxy_ssl_header=parse_bool(env, "LITECREDS_PROXY_SSL_HEADER", False),
         db_conn_max_age=conn_max_age,
         probe_timeout=parse_float(env, "LITECREDS_PROBE_TIMEOUT", 5.0),
+        session_idle_minutes=parse_int(env, "LITECREDS_SESSION_IDLE_MINUTES", 30, minimum=1),
+        login_failure_limit=parse_int(env, "LITECREDS_LOGIN_FAILURE_LIMIT", 5, minimum=1),
+        login_cooloff_minutes=parse_int(env, "LITECREDS_LOGIN_COOLOFF_MINUTES", 15, minimum=1),
     )
 
 

@@ -34,11 +34,16 @@ def browser_page():
         context = browser.new_context()
         page = context.new_page()
         page.set_default_timeout(15_000)
+        violations: list[str] = []
+        page.on(
+            "console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None
+        )
         try:
             yield page
         finally:
             context.close()
             browser.close()
+        assert violations == [], "the page broke its Content-Security-Policy"
 
 
 def log_in(page, base_url: str, username: str, password: str) -> None:

@@ -6,8 +6,8 @@ import stat
 from tests.helpers import clean_env, manage, run_python
 
 LOGIN_CHECK = (
-    "from django.contrib.auth import authenticate; import sys; "
-    "print('ok' if authenticate(username='admin', password=sys.argv[-1]) else 'refused')"
+    "from django.contrib.auth.models import User; import sys; "
+    "print('ok' if User.objects.get(username='admin').check_password(sys.argv[-1]) else 'refused')"
 )
 
 
