@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench clean litellm-env
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,5 +37,13 @@ format: $(VENV)/.dev-installed
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/encryption.py
 
+# The LiteLLM proxy for tests/test_litellm_proxy.py (large; .ci/run builds it).
+litellm-env: .venv-litellm/.installed
+
+.venv-litellm/.installed: requirements-litellm.txt
+	$(PYTHON) -m venv .venv-litellm
+	.venv-litellm/bin/pip install --quiet -r requirements-litellm.txt
+	touch $@
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-litellm .pytest_cache .ruff_cache .hypothesis

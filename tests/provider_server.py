@@ -72,18 +72,31 @@ class Expected:
     aws: tuple[str, str, str] = ("", "", "")  # access key id, secret, region
 
 
+def completion(model: str, text: str) -> dict:
+    """An OpenAI-style chat completion answer."""
+    return {
+        "id": "chatcmpl-litecreds",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6},
+    }
+
+
 class ProviderServer:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, tls: bool = True) -> None:
         self.cert, key = make_certificate(folder)
         self.expected = Expected()
         self.requests: list[dict] = []
         server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler_class())
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.cert, key)
-        server.socket = context.wrap_socket(server.socket, server_side=True)
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self.cert, key)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
         server.handle_error = lambda request, address: None  # clients that time out hang up on purpose
         self.server = server
-        self.url = f"https://127.0.0.1:{server.server_address[1]}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
         self.thread = threading.Thread(target=server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -139,7 +152,17 @@ class ProviderServer:
                             "message": f"Incorrect API key provided: {headers.get('authorization', '')[7:]}"
                         }
                     }
+                if path.endswith("/chat/completions"):
+                    return 200, completion(
+                        json.loads(body or b"{}").get("model", "?"), f"hello from {prefix}"
+                    )
                 return 200, {"data": [{"id": "model-a"}, {"id": "model-b"}]}
+        if path.startswith("/azure/openai/deployments/") and path.endswith("/chat/completions"):
+            if headers.get("api-key") != e.azure_key or "api-version" not in query:
+                return 401, {
+                    "error": {"code": "401", "message": "Access denied due to invalid subscription key."}
+                }
+            return 200, completion(path.split("/")[4], "hello from azure")
         if path == "/anthropic/v1/models":
             if (
                 headers.get("x-api-key") != e.anthropic_key
