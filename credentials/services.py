@@ -21,7 +21,7 @@ MAX_DESCRIPTION = 1000
 
 @dataclass
 class StoredSecrets:
-    values: dict[str, Any]
+    values: dict[str, Any] = field(repr=False)
     problem: str | None = None  # why the stored secrets cannot be opened, if they cannot
 
 

@@ -45,8 +45,8 @@ CLEAR = _Clear()
 
 @dataclass
 class Cleaned:
-    secrets: dict[str, Any]
-    params: dict[str, Any]
+    secrets: dict[str, Any] = field(repr=False)
+    params: dict[str, Any] = field(default_factory=dict)
     changed: list[str] = field(default_factory=list)
 
 

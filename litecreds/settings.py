@@ -158,10 +158,29 @@ if CONFIG.https:
 if CONFIG.proxy_ssl_header:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+DEFAULT_EXCEPTION_REPORTER_FILTER = "litecreds.redaction.RedactingExceptionReporterFilter"
+ADMINS = [
+    ("litecreds admins", a) for a in os.environ.get("LITECREDS_ADMIN_EMAILS", "").split(",") if a.strip()
+]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "redact": {"()": "litecreds.redaction.RedactSecretsFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
     "formatters": {"plain": {"format": "%(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {"litecreds": {"handlers": ["stderr"], "level": "INFO", "propagate": True}},
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false", "redact"],
+        },
+    },
+    "loggers": {
+        "django": {"handlers": ["stderr", "mail_admins"], "level": "INFO", "propagate": True},
+        "litecreds": {"handlers": ["stderr"], "level": "INFO", "propagate": True},
+    },
 }
