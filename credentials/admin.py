@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from credentials.catalog import BY_SLUG, PROVIDERS, get_provider
 from credentials.forms import CLEAR_SUFFIX, FILE_SUFFIX, ProviderChoiceForm, credential_form_class
 from credentials.models import Credential
-from credentials.services import credential_delete, credential_write, with_usage
+from credentials.services import ChangedSinceOpened, credential_delete, credential_write, with_usage
 
 sensitive_post = method_decorator(sensitive_post_parameters())
 
@@ -90,7 +90,17 @@ class CredentialAdmin(admin.ModelAdmin):
             clear = f.key + CLEAR_SUFFIX if f.key in stored else None
             catalog += [k for k in (f.key, f.key + FILE_SUFFIX, clear) if k in form_fields]
         fieldsets = [
-            (None, {"fields": ["name", "provider" if obj is None else "provider_label", "description"]}),
+            (
+                None,
+                {
+                    "fields": [
+                        "name",
+                        "provider" if obj is None else "provider_label",
+                        "description",
+                        "opened_version",
+                    ]
+                },
+            ),
             (f"{spec.label} settings", {"fields": catalog, "classes": ["provider-fields"]}),
             ("Metadata", {"fields": ["metadata"], "classes": ["collapse"]}),
         ]
@@ -137,6 +147,13 @@ class CredentialAdmin(admin.ModelAdmin):
         if self.provider_for(request) is None:
             return self.choose_provider_view(request)
         return super().add_view(request, form_url, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ChangedSinceOpened as exc:  # lost the race between the form check and the write
+            self.message_user(request, exc.messages[0], messages.ERROR)
+            return redirect(request.get_full_path())
 
     @sensitive_post
     def change_view(self, request, object_id, form_url="", extra_context=None):

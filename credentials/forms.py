@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 
 from credentials.catalog import JSON_DOCUMENT, SECRET, SELECT, Field, Provider, provider_choices
 from credentials.models import Credential
-from credentials.services import Prepared, credential_prepare, stored_secrets
+from credentials.services import Prepared, conflict_message, credential_prepare, stored_secrets, version_of
 from credentials.values import CLEAR, MAX_DOCUMENT_BYTES
 from litecreds.jsonutil import BoundedJSONField
 
@@ -111,6 +111,7 @@ class CredentialFormBase(forms.ModelForm):
     provider_spec: Provider
     provider = forms.ChoiceField(choices=provider_choices)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
+    opened_version = forms.CharField(required=False, widget=forms.HiddenInput)
     metadata = BoundedJSONField(
         label="Metadata", required=False, help_text="Free metadata as a JSON object.", initial=dict
     )
@@ -124,10 +125,13 @@ class CredentialFormBase(forms.ModelForm):
         self.prepared: Prepared | None = None
         existing = not self.instance._state.adding
         self.secrets_problem = stored_secrets(self.instance).problem if existing else None
+        if existing:
+            self.fields.pop("provider", None)  # fixed once saved; shown read-only
         if "provider" in self.fields:
             self.fields["provider"].initial = self.provider_spec.slug
             self.fields["provider"].widget.attrs["data-swap"] = "1"
         if existing:
+            self.initial.setdefault("opened_version", version_of(self.instance))
             self.initial.setdefault("description", self.instance.info.get("description", ""))
             self.initial.setdefault("metadata", self.instance.info.get("metadata", {}))
             for key, value in self.instance.params.items():
@@ -153,6 +157,9 @@ class CredentialFormBase(forms.ModelForm):
         data = super().clean()
         if self.errors:
             return data
+        existing = not self.instance._state.adding
+        if existing and data.get("opened_version") != version_of(self.instance):
+            raise ValidationError(conflict_message(self.instance))
         try:
             self.prepared = credential_prepare(
                 credential=self.instance,
@@ -166,6 +173,9 @@ class CredentialFormBase(forms.ModelForm):
             for key, messages in exc.message_dict.items():
                 for message in messages:
                     self.add_error(key if key in self.fields else None, message)
+            return data
+        if existing:
+            self.prepared.opened_version = data.get("opened_version")
         return data
 
     def _post_clean(self):

@@ -40,6 +40,23 @@ class Prepared:
     credential: Credential
     cleaned: Cleaned
     changed: list[str] = field(default_factory=list)
+    opened_version: str | None = None  # the updated_at the editor saw
+
+
+class ChangedSinceOpened(ValidationError):
+    """Someone saved the credential after this editor opened it; nothing was written."""
+
+
+def version_of(credential: Credential) -> str:
+    return credential.updated_at.isoformat() if credential.updated_at else ""
+
+
+def conflict_message(current: Credential) -> str:
+    who = current.updated_by.get_username() if current.updated_by_id else "someone"
+    return (
+        f"This credential was changed since you opened it (by {who} at {current.updated_at:%Y-%m-%d %H:%M:%S} UTC). "
+        "Nothing was saved: reload it to see the changes, then make yours again."
+    )
 
 
 def credential_prepare(
@@ -107,9 +124,10 @@ def credential_prepare(
         changed.append("name")
     if existing and info != target.info:
         changed.append("info")
+    opened = version_of(credential) if existing else None
     target.name, target.info = clean, info
     target.params, target.secrets, target.masked = cleaned.params, cleaned.secrets, masks(cleaned.secrets)
-    return Prepared(credential=target, cleaned=cleaned, changed=sorted(set(changed)))
+    return Prepared(credential=target, cleaned=cleaned, changed=sorted(set(changed)), opened_version=opened)
 
 
 def user_or_none(actor):
@@ -120,6 +138,15 @@ def user_or_none(actor):
 def credential_write(prepared: Prepared, *, actor=None) -> Credential:
     credential = prepared.credential
     adding = credential._state.adding
+    if not adding:
+        current = (
+            Credential.objects.select_for_update()
+            .defer("secrets")
+            .select_related("updated_by")
+            .get(pk=credential.pk)
+        )
+        if prepared.opened_version is not None and version_of(current) != prepared.opened_version:
+            raise ChangedSinceOpened(conflict_message(current))
     if adding:
         credential.created_by = user_or_none(actor)
     credential.updated_by = user_or_none(actor)

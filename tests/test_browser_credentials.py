@@ -76,6 +76,17 @@ def test_add_azure_then_vertex_switching_the_provider_in_place(logged_in, captur
     assert azure.secrets == {"api_key": AZURE_KEY}
     assert azure.info["description"] == "typed before the switch"
 
+    # Edit it: the key input shows only the masked preview; left blank, the key is kept.
+    page.goto(f"{base}/admin/credentials/credential/{azure.pk}/change/")
+    assert page.input_value('[name="api_key"]') == ""
+    assert "••••4567" in page.get_attribute('[name="api_key"]', "placeholder")
+    page.fill("#id_description", "edited in the browser")
+    page.click("input[name=_save]")
+    page.wait_for_url(f"{base}/admin/credentials/credential/")
+    azure.refresh_from_db()
+    assert azure.info["description"] == "edited in the browser"
+    assert azure.secrets == {"api_key": AZURE_KEY}
+
     # Vertex: start from Azure's form and switch, then upload the service-account file.
     page.goto(f"{base}/admin/credentials/credential/add/?provider=azure")
     page.fill("#id_name", "vertex main")

@@ -43,6 +43,12 @@ def azure_data(**overrides) -> dict:
     return data
 
 
+def post_change(client, credential, data: dict):
+    """POST the change form as a browser would: with the version of the page it opened."""
+    opened = Credential.objects.values_list("updated_at", flat=True).get(pk=credential.pk).isoformat()
+    return client.post(change_url(credential), {"opened_version": opened, **data})
+
+
 def add(client, provider: str, data: dict):
     return client.post(f"{ADD}?provider={provider}", data)
 
@@ -287,7 +293,7 @@ def test_bad_uploads_are_refused_by_name(admin_client, content, message):
 
 
 def test_a_blank_secret_keeps_the_stored_one(admin_client, azure):
-    response = admin_client.post(change_url(azure), azure_data(api_key="", description="changed"))
+    response = post_change(admin_client, azure, azure_data(api_key="", description="changed"))
     assert response.status_code == 302
     azure.refresh_from_db()
     assert azure.secrets == {"api_key": AZURE_KEY}
@@ -297,14 +303,14 @@ def test_a_blank_secret_keeps_the_stored_one(admin_client, azure):
 def test_submitting_the_masked_preview_keeps_the_stored_secret(admin_client, azure):
     html = admin_client.get(change_url(azure)).content.decode()
     assert "••••cdef" in html
-    response = admin_client.post(change_url(azure), azure_data(api_key="••••cdef"))
+    response = post_change(admin_client, azure, azure_data(api_key="••••cdef"))
     assert response.status_code == 302
     azure.refresh_from_db()
     assert azure.secrets == {"api_key": AZURE_KEY}
 
 
 def test_a_new_secret_replaces_the_stored_one(admin_client, azure):
-    admin_client.post(change_url(azure), azure_data(api_key="azk-new-key-0000000000000000000099"))
+    post_change(admin_client, azure, azure_data(api_key="azk-new-key-0000000000000000000099"))
     azure.refresh_from_db()
     assert azure.secrets == {"api_key": "azk-new-key-0000000000000000000099"}
     assert azure.masked == {"api_key": "••••0099"}
@@ -319,11 +325,11 @@ def test_an_optional_secret_is_cleared_only_with_the_clear_control(admin_client)
     }
     add(admin_client, "openai_like", {**base, "api_key": "vllm-token-0123456789abcdef"})
     credential = Credential.objects.get()
-    admin_client.post(change_url(credential), {**base, "api_key": ""})
+    post_change(admin_client, credential, {**base, "api_key": ""})
     credential.refresh_from_db()
     assert credential.secrets == {"api_key": "vllm-token-0123456789abcdef"}
     assert 'name="api_key__clear"' in admin_client.get(change_url(credential)).content.decode()
-    admin_client.post(change_url(credential), {**base, "api_key": "", "api_key__clear": "on"})
+    post_change(admin_client, credential, {**base, "api_key": "", "api_key__clear": "on"})
     credential.refresh_from_db()
     assert credential.secrets == {}
     assert credential.masked == {}
@@ -335,20 +341,21 @@ def test_a_required_secret_has_no_clear_control(admin_client, azure):
 
 def test_moving_a_stored_key_to_another_host_needs_the_key_again(admin_client, azure):
     before = stored(azure)
-    response = admin_client.post(
-        change_url(azure), azure_data(api_key="", api_base="https://attacker.example.com/")
+    response = post_change(
+        admin_client, azure, azure_data(api_key="", api_base="https://attacker.example.com/")
     )
     text = errors_of(response)
     assert "API key (api_key): enter it again: API base URL changed" in text
     assert stored(azure) == before
-    response = admin_client.post(
-        change_url(azure),
+    response = post_change(
+        admin_client,
+        azure,
         azure_data(api_key="••••cdef", api_base="https://attacker.example.com/"),
     )
     assert "enter it again" in errors_of(response)
     assert stored(azure) == before
-    response = admin_client.post(
-        change_url(azure), azure_data(api_key=AZURE_KEY, api_base="https://litecreds-us.openai.azure.com/")
+    response = post_change(
+        admin_client, azure, azure_data(api_key=AZURE_KEY, api_base="https://litecreds-us.openai.azure.com/")
     )
     assert response.status_code == 302
     azure.refresh_from_db()
@@ -356,7 +363,7 @@ def test_moving_a_stored_key_to_another_host_needs_the_key_again(admin_client, a
 
 
 def test_the_provider_of_a_saved_credential_cannot_change(admin_client, azure):
-    admin_client.post(change_url(azure), azure_data(provider="openai", api_key=""))
+    post_change(admin_client, azure, azure_data(provider="openai", api_key=""))
     azure.refresh_from_db()
     assert azure.provider == "azure"
 
@@ -391,7 +398,7 @@ def test_bad_tokens_are_refused_naming_the_field(admin_client, azure, token, mes
     before = stored(azure)
     response = add(admin_client, "azure", azure_data(name="second", api_key=token))
     assert f"API key (api_key): {message}" in errors_of(response)
-    response = admin_client.post(change_url(azure), azure_data(api_key=token if token.strip() else "x y"))
+    response = post_change(admin_client, azure, azure_data(api_key=token if token.strip() else "x y"))
     assert "API key (api_key)" in errors_of(response)
     assert stored(azure) == before
     assert Credential.objects.count() == 1
@@ -527,9 +534,9 @@ def test_a_credential_whose_key_is_gone_still_shows_and_can_be_repaired(admin_cl
     page = response.content.decode()
     assert "The stored secrets cannot be opened" in page
     assert lost_key_id in page
-    response = admin_client.post(change_url(azure), azure_data(api_key=""))
+    response = post_change(admin_client, azure, azure_data(api_key=""))
     assert "API key (api_key): is required" in errors_of(response)
-    response = admin_client.post(change_url(azure), azure_data(api_key="azk-repaired-000000000000000000001"))
+    response = post_change(admin_client, azure, azure_data(api_key="azk-repaired-000000000000000000001"))
     assert response.status_code == 302
     assert Credential.objects.get(pk=azure.pk).secrets == {"api_key": "azk-repaired-000000000000000000001"}
 
