@@ -53,8 +53,9 @@ def version_of(credential: Credential) -> str:
 
 def conflict_message(current: Credential) -> str:
     who = current.updated_by.get_username() if current.updated_by_id else "someone"
+    when = f"{current.updated_at:%Y-%m-%d %H:%M:%S} UTC"
     return (
-        f"This credential was changed since you opened it (by {who} at {current.updated_at:%Y-%m-%d %H:%M:%S} UTC). "
+        f"This credential was changed since you opened it (by {who} at {when}). "
         "Nothing was saved: reload it to see the changes, then make yours again."
     )
 

@@ -72,8 +72,8 @@ def test_a_save_that_lands_between_the_check_and_the_write_is_refused_too(creden
     prepared = credential_prepare(
         credential=stale, name="shared azure", provider="azure", submitted={"api_version": "2025-01-01"}
     )
-    credential_save(credential=Credential.objects.get(pk=credential.pk), name="shared azure", provider="azure",
-                    submitted={"api_key": KEY_B})  # fmt: skip
+    fresh = Credential.objects.get(pk=credential.pk)
+    credential_save(credential=fresh, name="shared azure", provider="azure", submitted={"api_key": KEY_B})
     with pytest.raises(ChangedSinceOpened, match="changed since you opened it"):
         credential_write(prepared)
     fresh = Credential.objects.get(pk=credential.pk)
