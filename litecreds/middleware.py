@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
 from django.urls import reverse
 
 
@@ -27,3 +28,24 @@ class StaffRequiredMiddleware:
         if user.is_authenticated and user.is_active and user.is_staff:
             return None
         return redirect_to_login(request.get_full_path(), reverse(settings.LOGIN_URL))
+
+
+class MaxRequestSizeMiddleware:
+    """Refuse a request body larger than LITECREDS_MAX_REQUEST_BYTES before reading it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return HttpResponse("Bad Content-Length", status=400, content_type="text/plain")
+        limit = settings.LITECREDS_MAX_REQUEST_BYTES
+        if length > limit:
+            return HttpResponse(
+                f"Request too large: at most {limit // (1024 * 1024)} MB",
+                status=413,
+                content_type="text/plain",
+            )
+        return self.get_response(request)

@@ -228,7 +228,12 @@ def run_import(
     """Validate every entry, then write all of it in one transaction, or nothing."""
     data = parse(text)
     missing: list[str] = []
-    data = resolve_env(data, os.environ if environ is None else environ, missing)
+    try:
+        data = resolve_env(data, os.environ if environ is None else environ, missing)
+    except RecursionError:
+        raise ConfigInvalid(
+            "the config refers to itself (a YAML alias loop) or is nested too deeply"
+        ) from None
     if missing:
         raise ConfigInvalid("environment variables not set: " + ", ".join(missing))
     errors: list[str] = []
