@@ -49,3 +49,18 @@ class MaxRequestSizeMiddleware:
                 content_type="text/plain",
             )
         return self.get_response(request)
+
+
+class HealthCheckMiddleware:
+    """Answer /healthz before sessions and users: a load balancer's probe needs neither, and
+    must get its 503 even when the database (where sessions live) is gone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info == "/healthz":
+            from litecreds.views import healthz
+
+            return healthz(request)
+        return self.get_response(request)

@@ -2,12 +2,14 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.http import require_safe
 
 from litecreds.middleware import public
 
 
 @public
+@xframe_options_deny
 @never_cache
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
