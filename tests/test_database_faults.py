@@ -2,6 +2,7 @@
 it is gone, and the next request after it returns works. PostgreSQL through a TCP relay that the
 test cuts and restores; the server is gunicorn in its own process."""
 
+import contextlib
 import os
 import re
 import socket
@@ -14,7 +15,7 @@ import httpx
 import pytest
 from django.db import connection
 
-from tests.helpers import ROOT, STRONG_KEY, clean_env, manage
+from tests.helpers import ROOT, STRONG_KEY, clean_env
 
 pytestmark = pytest.mark.skipif(
     "connection.vendor != 'postgresql'", reason="SQLite is a file: it cannot go away like a server"
@@ -52,10 +53,8 @@ class Relay:
             pass
         self.listener.close()
         for sock in self.sockets:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
         self.sockets.clear()
 
@@ -79,10 +78,8 @@ class Relay:
             pass
         finally:
             for sock in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     sock.close()
-                except OSError:
-                    pass
 
 
 def admin_sql(sql: str) -> None:
@@ -113,8 +110,8 @@ def server(tmp_path):
         == 0
     )
     process = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "litecreds.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "1", "--log-level", "warning"],
+        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "litecreds.wsgi",
+         "--bind", f"127.0.0.1:{port}", "--workers", "1", "--log-level", "warning"],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
