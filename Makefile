@@ -35,7 +35,7 @@ format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
 
 bench: $(VENV)/.dev-installed
-	$(BIN)/python bench/encryption.py
+	$(BIN)/python bench/all.py
 
 # The LiteLLM proxy for tests/test_litellm_proxy.py (large; .ci/run builds it).
 litellm-env: .venv-litellm/.installed

@@ -23,8 +23,8 @@ import tracemalloc
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import ROOT, report
+
 KEY_A = "bench-key-a-0123456789abcdefghijklmnopqrstuv"
 KEY_B = "bench-key-b-0123456789abcdefghijklmnopqrstuv"
 KEY_C = "bench-key-c-0123456789abcdefghijklmnopqrstuv"
@@ -171,6 +171,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--rotate-rows", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds; the best counts")
+    parser.add_argument("--json-out", help="also append the rows to this file (for make bench)")
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory(prefix="litecreds-bench-") as folder:
@@ -233,15 +234,8 @@ def main() -> int:
                 "~1x (constant)",
             )
         )
-    print_table(results)
+    report(results, args.json_out)
     return 0
-
-
-def print_table(rows) -> None:
-    header = ("measurement", "rate", "ratio", "goal")
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(4)]
-    for row in [header, tuple("-" * w for w in widths), *rows]:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
 
 
 if __name__ == "__main__":

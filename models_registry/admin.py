@@ -83,6 +83,7 @@ class ModelDeploymentAdmin(admin.ModelAdmin):
     list_filter = (ProviderFilter, CredentialFilter, ModeFilter, "is_active")
     search_fields = ("model_name", "litellm_model", "credential__name")
     list_select_related = ("credential",)
+    autocomplete_fields = ("credential",)
     readonly_fields = ("provider_display", "resolved_params")
     change_form_template = "admin/models_registry/modeldeployment/change_form.html"
 

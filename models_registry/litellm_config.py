@@ -120,7 +120,8 @@ def build_config(*, env: EnvWriter | None = None) -> dict[str, Any]:
 
 
 def dump(config: dict[str, Any]) -> str:
-    return yaml.safe_dump(config, sort_keys=False, allow_unicode=True, width=1000)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when the wheel has it
+    return yaml.dump(config, Dumper=dumper, sort_keys=False, allow_unicode=True, width=1000)
 
 
 # --- import ----------------------------------------------------------------------------------------
