@@ -32,8 +32,12 @@ def fill(credentials: int, deployments: int) -> None:
         ModelDeployment.objects.bulk_create(
             (
                 ModelDeployment(
-                    model_name=f"model-{i % 500}", provider="openai", litellm_model=f"openai/model-{i:05d}-{uuid.uuid4().hex[:6]}",
-                    credential_id=ids[i % len(ids)], params={"rpm": 600}, model_info={"mode": "chat"},
+                    model_name=f"model-{i % 500}",
+                    provider="openai",
+                    litellm_model=f"openai/model-{i:05d}-{uuid.uuid4().hex[:6]}",
+                    credential_id=ids[i % len(ids)],
+                    params={"rpm": 600},
+                    model_info={"mode": "chat"},
                 )
                 for i in range(deployments)
             ),
