@@ -472,21 +472,28 @@ def make_credential(name: str, **secrets) -> Credential:
     )
 
 
-def test_the_list_counts_deployments_without_per_row_queries(admin_client):
+def test_the_list_counts_deployments_with_the_same_queries_at_10_and_1000_rows(admin_client):
     def list_queries(n_credentials: int) -> int:
-        for i in range(n_credentials):
-            credential = make_credential(f"c{uuid.uuid4().hex[:8]}{i}")
-            ModelDeployment.objects.create(
-                model_name="m", provider="openai", litellm_model="openai/m", credential=credential
+        batch = uuid.uuid4().hex[:6]
+        credentials = Credential.objects.bulk_create(
+            Credential(
+                name=f"c{batch}{i}", provider="openai", secrets={"api_key": "sk-" + "x" * 20}, masked={}
             )
+            for i in range(n_credentials)
+        )
+        ModelDeployment.objects.bulk_create(
+            ModelDeployment(model_name="m", provider="openai", litellm_model="openai/m", credential=c)
+            for c in credentials
+        )
         with CaptureQueriesContext(connection) as queries:
             response = admin_client.get(LIST)
         assert response.status_code == 200
         return len(queries)
 
-    few = list_queries(2)
-    many = list_queries(30)
-    assert few == many
+    at_10 = list_queries(10)
+    at_1000 = list_queries(990)
+    assert Credential.objects.count() == 1000
+    assert at_10 == at_1000
 
 
 def test_the_list_never_decrypts(admin_client, settings):

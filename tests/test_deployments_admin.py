@@ -64,17 +64,20 @@ def deployment_form(deployment, **overrides) -> dict:
 def test_the_list_shows_the_columns_with_constant_queries_and_no_decryption(admin_client, settings):
     def queries_for(n: int) -> int:
         credential = shared_credential(name=f"c-{uuid.uuid4().hex[:6]}")
-        for i in range(n):
-            ModelDeployment.objects.create(
+        ModelDeployment.objects.bulk_create(
+            ModelDeployment(
                 model_name=f"m{i}", provider="openai", litellm_model=f"openai/m{i}", credential=credential,
                 model_info={"mode": "embedding"}, secrets={"api_key": KEY},
-            )  # fmt: skip
+            )
+            for i in range(n)
+        )  # fmt: skip
         with CaptureQueriesContext(connection) as captured:
             response = admin_client.get(LIST)
         assert response.status_code == 200
         return len(captured)
 
-    assert queries_for(3) == queries_for(40)
+    assert queries_for(10) == queries_for(990)
+    assert ModelDeployment.objects.count() == 1000
     settings.LITECREDS_MASTER_KEY = "a-key-that-opens-nothing-stored-here-0123456789"
     page = admin_client.get(LIST).content.decode()
     assert "openai/m1" in page and "embedding" in page
