@@ -12,7 +12,7 @@ a rotation that does not grow with the row count.
 from __future__ import annotations
 
 import argparse
-import base64
+import binascii
 import gc
 import json
 import os
@@ -129,10 +129,12 @@ def raw_rotate(old_text: str, new_text: str, batch_size: int = 1000) -> int:
                 updates = []
                 for pk, stored in rows:
                     aad = field.associated_data(uuid.UUID(pk))
-                    raw = base64.urlsafe_b64decode(stored.split(":", 2)[2])
+                    raw = binascii.a2b_base64(stored.split(":", 2)[2])
                     plain = old.aead.decrypt(raw[:12], raw[12:], aad)
                     nonce = os.urandom(12)
-                    body = base64.urlsafe_b64encode(nonce + new.aead.encrypt(nonce, plain, aad)).decode()
+                    body = binascii.b2a_base64(
+                        nonce + new.aead.encrypt(nonce, plain, aad), newline=False
+                    ).decode()
                     updates.append((f"lc1:{new.key_id}:{body}", pk, stored))
                 cursor.executemany(
                     f"UPDATE testapp_vault SET {column} = %s WHERE id = %s AND {column} = %s", updates

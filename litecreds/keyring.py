@@ -5,12 +5,12 @@ The primary (sealing) key is ``LITECREDS_SALT_KEY`` when set, otherwise
 Working keys are derived with HKDF-SHA256 from the configured text; each has a short public id
 derived from the key through a separate HKDF output, so the id reveals nothing of the key.
 
-Sealed text is ``lc1:<key id>:<base64url(nonce || AES-256-GCM ciphertext+tag)>``.
+Sealed text is ``lc1:<key id>:<base64(nonce || AES-256-GCM ciphertext+tag)>``.
 """
 
 from __future__ import annotations
 
-import base64
+import binascii
 import functools
 import os
 import secrets
@@ -95,7 +95,7 @@ class Keyring:
     def seal(self, plaintext: bytes, associated_data: bytes) -> str:
         key = self.require_primary()
         nonce = os.urandom(NONCE_BYTES)
-        body = base64.urlsafe_b64encode(nonce + key.aead.encrypt(nonce, plaintext, associated_data))
+        body = binascii.b2a_base64(nonce + key.aead.encrypt(nonce, plaintext, associated_data), newline=False)
         return f"{VERSION}:{key.key_id}:{body.decode('ascii')}"
 
     def open(self, sealed: str, associated_data: bytes, where: Where = "") -> bytes:
@@ -103,9 +103,9 @@ class Keyring:
         try:
             _version, key_id, body = sealed.split(":", 2)
             key = self.keys[key_id]
-            raw = base64.urlsafe_b64decode(body)
+            raw = binascii.a2b_base64(body, strict_mode=True)
             return key.aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated_data)
-        except (KeyError, InvalidTag, ValueError, UnicodeEncodeError, AttributeError):
+        except (KeyError, InvalidTag, ValueError, UnicodeEncodeError, AttributeError, binascii.Error):
             pass  # find out what went wrong, off the fast path
         where = where() if callable(where) else where
         _version, key_id, body = split_sealed(sealed, where)
@@ -118,9 +118,9 @@ class Keyring:
                 where=where,
             )
         try:
-            raw = base64.urlsafe_b64decode(body.encode("ascii"))
+            raw = binascii.a2b_base64(body, strict_mode=True)
             return key.aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated_data)
-        except (InvalidTag, ValueError, UnicodeEncodeError):
+        except (InvalidTag, ValueError, UnicodeEncodeError, binascii.Error):
             raise CiphertextInvalid(
                 f"cannot open {where} with key id {key_id}: the ciphertext was altered "
                 "or copied from another row or column",
