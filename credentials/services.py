@@ -141,7 +141,7 @@ def credential_write(prepared: Prepared, *, actor=None) -> Credential:
     adding = credential._state.adding
     if not adding:
         current = (
-            Credential.objects.select_for_update()
+            Credential.objects.select_for_update(of=("self",))
             .defer("secrets")
             .select_related("updated_by")
             .get(pk=credential.pk)
