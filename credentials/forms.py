@@ -86,6 +86,13 @@ def catalog_form_fields(spec: Provider) -> dict[str, forms.Field]:
     return fields
 
 
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's errors on the form: on the field they name, or on the form itself."""
+    for key, messages in exc.message_dict.items():
+        for message in messages:
+            form.add_error(key if key in form.fields else None, message)
+
+
 def submission_from(spec: Provider, data: dict[str, Any], fields) -> dict[str, Any]:
     """A form's cleaned data as a submission for ``credentials.values.clean_values``."""
     submitted: dict[str, Any] = {}
@@ -170,9 +177,7 @@ class CredentialFormBase(forms.ModelForm):
                 metadata=data.get("metadata") or {},
             )
         except ValidationError as exc:
-            for key, messages in exc.message_dict.items():
-                for message in messages:
-                    self.add_error(key if key in self.fields else None, message)
+            add_service_errors(self, exc)
             return data
         if existing:
             self.prepared.opened_version = data.get("opened_version")

@@ -1,13 +1,13 @@
 import uuid
 
-from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
 from litecreds.fields import EncryptedJSONField, SealedQuerySet
+from litecreds.models import Tracked
 
 
-class Credential(models.Model):
+class Credential(Tracked):
     """A named set of provider credentials, reused by many model deployments.
 
     Secret fields live only in ``secrets`` (encrypted); the other fields in ``params``
@@ -22,14 +22,6 @@ class Credential(models.Model):
     params = models.JSONField(default=dict, blank=True, editable=False)
     info = models.JSONField(default=dict, blank=True, editable=False)
     masked = models.JSONField(default=dict, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
 
     objects = SealedQuerySet.as_manager()
 

@@ -2,6 +2,22 @@ from django.conf import settings
 from django.db import models
 
 
+class Tracked(models.Model):
+    """When a row was created and last changed, and by whom."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+
 class AuditEvent(models.Model):
     """Who did what to which object, when, from where, and how it ended. Never a secret value:
     ``fields`` holds field names only and ``message`` is written by litecreds, not the user."""

@@ -12,6 +12,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from credentials.admin import ProviderFilter
 from credentials.catalog import BY_SLUG, PROVIDERS
 from credentials.forms import CLEAR_SUFFIX, FILE_SUFFIX
 from credentials.models import Credential
@@ -29,17 +30,6 @@ from models_registry.services import (
 )
 
 sensitive_post = method_decorator(sensitive_post_parameters())
-
-
-class ProviderFilter(admin.SimpleListFilter):
-    title = "provider"
-    parameter_name = "provider"
-
-    def lookups(self, request, model_admin):
-        return [(p.slug, p.label) for p in PROVIDERS]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(provider=self.value()) if self.value() else queryset
 
 
 class ModeFilter(admin.SimpleListFilter):

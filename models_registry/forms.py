@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from credentials.catalog import Provider
-from credentials.forms import catalog_form_fields, submission_from
+from credentials.forms import add_service_errors, catalog_form_fields, submission_from
 from credentials.models import Credential
 from litecreds.jsonutil import BoundedJSONField
 from litecreds.keyring import SecretUnavailable
@@ -74,9 +74,7 @@ class DeploymentFormBase(forms.ModelForm):
                 model_info=data.get("info") or {},
             )
         except ValidationError as exc:
-            for key, messages in exc.message_dict.items():
-                for message in messages:
-                    self.add_error(key if key in self.fields else None, message)
+            add_service_errors(self, exc)
         return data
 
     def _post_clean(self):

@@ -1,10 +1,10 @@
 import uuid
 
-from django.conf import settings
 from django.db import models
 
 from credentials.models import Credential
 from litecreds.fields import EncryptedJSONField, SealedQuerySet
+from litecreds.models import Tracked
 
 MODES = [
     ("chat", "chat"),
@@ -17,7 +17,7 @@ MODES = [
 ]
 
 
-class ModelDeployment(models.Model):
+class ModelDeployment(Tracked):
     """What a gateway routes to: a public model name served by a provider model."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -32,14 +32,6 @@ class ModelDeployment(models.Model):
     model_info = models.JSONField(default=dict, blank=True)
     masked = models.JSONField(default=dict, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
 
     objects = SealedQuerySet.as_manager()
 

@@ -23,7 +23,7 @@ from formtools.wizard.storage.session import SessionStorage
 from formtools.wizard.views import SessionWizardView
 
 from credentials.catalog import BY_SLUG, Provider, provider_choices
-from credentials.forms import CLEAR_SUFFIX, catalog_form_fields, submission_from
+from credentials.forms import CLEAR_SUFFIX, add_service_errors, catalog_form_fields, submission_from
 from credentials.models import Credential
 from credentials.probe import probe_values
 from credentials.values import clean_name, clean_values, mask
@@ -208,9 +208,7 @@ class CredentialsStep(forms.Form):
         try:
             clean_values(self.provider_spec, data["new_values"])
         except ValidationError as exc:
-            for key, messages_ in exc.message_dict.items():
-                for message in messages_:
-                    self.add_error(key if key in self.fields else None, message)
+            add_service_errors(self, exc)
         if data.get("save_as_reusable"):
             self.check_reusable_name(data)
         return data
@@ -302,12 +300,17 @@ class AddModelWizard(SessionWizardView):
             context["summary"] = self.summary()
         return context
 
-    def summary(self) -> dict[str, Any] | None:
+    def collected(self) -> tuple[Provider, dict, dict] | None:
+        """The provider and the cleaned model and credentials steps, once all are valid."""
         spec = self.provider_spec()
         model = self.get_cleaned_data_for_step("model")
         creds = self.get_cleaned_data_for_step("credentials")
-        if not (spec and model and creds):
+        return (spec, model, creds) if spec and model and creds else None
+
+    def summary(self) -> dict[str, Any] | None:
+        if (found := self.collected()) is None:
             return None
+        spec, model, creds = found
         if creds.get("source") == "existing":
             credential = creds["existing"]
             shown = {**{k: v for k, v in credential.params.items()}, **credential.masked}
@@ -339,11 +342,9 @@ class AddModelWizard(SessionWizardView):
         return super().post(*args, **kwargs)
 
     def probe_input(self) -> tuple[str, dict, str] | None:
-        spec = self.provider_spec()
-        model = self.get_cleaned_data_for_step("model")
-        creds = self.get_cleaned_data_for_step("credentials")
-        if not (spec and model and creds):
+        if (found := self.collected()) is None:
             return None
+        spec, model, creds = found
         if creds.get("source") == "existing":
             try:
                 values = credential_values(creds["existing"])
@@ -375,9 +376,7 @@ class AddModelWizard(SessionWizardView):
         messages.add_message(self.request, messages.SUCCESS if result.ok else messages.ERROR, result.message)
 
     def done(self, form_list, **kwargs):
-        spec = self.provider_spec()
-        model = self.get_cleaned_data_for_step("model")
-        creds = self.get_cleaned_data_for_step("credentials")
+        spec, model, creds = self.collected()
         existing = creds.get("existing") if creds.get("source") == "existing" else None
         save_as = creds.get("reusable_name") if creds.get("save_as_reusable") else None
         extra = {**creds["extra_plain"], **creds["extra_secret"]}
