@@ -23,6 +23,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from credentials.catalog import AUTH_METHOD, BY_SLUG
 from credentials.values import looks_secret
@@ -389,6 +390,7 @@ def secret_strings(values: Mapping[str, Any]) -> list[str]:
     return sorted((v for v in found if len(v) >= 8), key=len, reverse=True)
 
 
+@sensitive_variables()
 def probe_values(provider: str, values: Mapping[str, Any], model: str | None = None) -> ProbeResult:
     """Run the provider's probe with ``values`` (LiteLLM parameter names); never raises."""
     spec = BY_SLUG.get(provider)

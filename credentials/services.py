@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
+from django.views.decorators.debug import sensitive_variables
 
 from credentials.catalog import UnknownProvider, get_provider
 from credentials.models import Credential
@@ -60,6 +61,7 @@ def conflict_message(current: Credential) -> str:
     )
 
 
+@sensitive_variables()
 def credential_prepare(
     *,
     credential: Credential | None,

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from django.core.exceptions import ValidationError
+from django.views.decorators.debug import sensitive_variables
 
 from credentials.catalog import AUTH_METHOD, JSON_DOCUMENT, SELECT, URL, Field, Provider
 
@@ -82,6 +83,7 @@ def masks(secrets: Mapping[str, Any]) -> dict[str, str]:
 # --- single values ------------------------------------------------------------------------------
 
 
+@sensitive_variables()
 def clean_token(f: Field, value: Any) -> str:
     if not isinstance(value, str):
         raise ValidationError(named(f, "must be text"))
@@ -201,6 +203,7 @@ def is_keep(value: Any, preview: str | None) -> bool:
 # --- a whole submission ----------------------------------------------------------------------------
 
 
+@sensitive_variables()
 def clean_values(
     provider: Provider,
     submitted: Mapping[str, Any],
@@ -258,6 +261,7 @@ def clean_params(provider, submitted, stored_params, existing, errors) -> dict[s
     return params
 
 
+@sensitive_variables()
 def clean_secrets(provider, submitted, stored_secrets, masked, auth_method, errors):
     secrets: dict[str, Any] = {}
     entered: set[str] = set()

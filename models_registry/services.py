@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 
 from credentials.catalog import AUTH_METHOD, Provider, get_provider
 from credentials.models import Credential
@@ -117,6 +118,7 @@ class ModelLine:
     public_name: str
 
 
+@sensitive_variables()
 @transaction.atomic
 def deployments_create(
     *,

@@ -147,3 +147,34 @@ def test_oversized_requests_are_refused_cleanly(admin_client):
         {"name": "x", "api_key": "k" * (3 * 1024 * 1024)},
     )
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/credentials/credential/add/?provider=openai",
+        "/models/add/",
+        "/admin/login/",
+    ],
+)
+def test_every_form_needs_its_csrf_token(alice, path):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    response = client.post(path, {"name": "x", "provider": "openai", "api_key": "sk-0123456789abcdefgh"})
+    assert response.status_code == 403
+    from credentials.models import Credential
+
+    assert not Credential.objects.exists()
+
+
+def test_test_connection_needs_its_csrf_token(alice):
+    from django.test import Client
+
+    from credentials.models import Credential
+
+    credential = Credential.objects.create(name="c", provider="openai", secrets={"api_key": "k" * 20})
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    assert client.post(f"/admin/credentials/credential/{credential.pk}/test/").status_code == 403
