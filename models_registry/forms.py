@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from functools import cache
 
 from django import forms
@@ -34,6 +35,7 @@ class DeploymentFormBase(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.forged_credential = self.drop_malformed_credential()
         spec, instance = self.provider_spec, self.instance
         if "credential" in self.fields:
             self.fields["credential"].queryset = Credential.objects.filter(provider=spec.slug).defer(
@@ -58,7 +60,24 @@ class DeploymentFormBase(forms.ModelForm):
                 )
                 self.fields[f.key].help_text = f"Stored: {masked[f.key]}. Leave blank to keep it."
 
+    def drop_malformed_credential(self) -> bool:
+        """A credential value that is no UUID would crash the autocomplete widget: refuse it."""
+        key = self.add_prefix("credential")
+        if not self.is_bound or not self.data.get(key):
+            return False
+        try:
+            uuid.UUID(str(self.data[key]))
+        except ValueError:
+            self.data = self.data.copy()
+            self.data[key] = ""
+            return True
+        return False
+
     def clean(self):
+        if self.forged_credential:
+            self.add_error(
+                "credential", "Select a valid choice. That choice is not one of the available choices."
+            )
         data = super().clean()
         if self.errors:
             return data

@@ -174,3 +174,42 @@ def test_litellm_import_of_anything_is_refused_cleanly(text):  # fmt: skip
         run_import(text, environ={})
     except ConfigInvalid:
         assert state() == before
+
+
+deployment_keys = st.sampled_from(
+    ["model_name", "litellm_model", "credential", "is_active", "api_key", "api_base", "organization",
+     "extra_params", "info", "api_key__clear", "nope"]
+)  # fmt: skip
+
+
+@FUZZ
+@given(data=st.dictionaries(deployment_keys, hostile_text, max_size=8))
+def test_the_deployment_change_form_never_crashes(admin_client, data):
+    deployment = ModelDeployment.objects.filter(model_name="fuzz").first() or ModelDeployment.objects.create(
+        model_name="fuzz",
+        provider="openai",
+        litellm_model="openai/fuzz",
+        secrets={"api_key": "sk-0123456789abcdef"},
+    )
+    before = state()
+    response = admin_client.post(f"/admin/models_registry/modeldeployment/{deployment.pk}/change/", data)
+    assert response.status_code in (200, 302, 400)
+    if response.status_code != 302:
+        assert state() == before
+
+
+@FUZZ
+@given(name=hostile_text)
+def test_create_credential_from_a_model_never_crashes(admin_client, name):
+    deployment = ModelDeployment.objects.filter(
+        model_name="inline"
+    ).first() or ModelDeployment.objects.create(
+        model_name="inline",
+        provider="openai",
+        litellm_model="openai/inline",
+        secrets={"api_key": "sk-0123456789abcdef"},
+    )
+    response = admin_client.post(
+        f"/admin/models_registry/modeldeployment/{deployment.pk}/create-credential/", {"name": name}
+    )
+    assert response.status_code in (200, 302)
