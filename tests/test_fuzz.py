@@ -55,7 +55,10 @@ def test_the_change_form_never_crashes_and_refusals_change_nothing(admin_client,
         params={"auth_method": "api_key", "api_base": "https://x.example.com/", "api_version": "2024-06-01"},
     )  # fmt: skip
     before = state()
-    response = admin_client.post(f"/admin/credentials/credential/{credential.pk}/change/", data)
+    version = Credential.objects.values_list("updated_at", flat=True).get(pk=credential.pk).isoformat()
+    response = admin_client.post(
+        f"/admin/credentials/credential/{credential.pk}/change/", {"opened_version": version, **data}
+    )
     assert response.status_code in (200, 302, 400)
     if response.status_code != 302:
         assert state() == before
