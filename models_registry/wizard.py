@@ -339,7 +339,15 @@ class AddModelWizard(SessionWizardView):
             self.test_connection()
             form = self.get_form(data=self.storage.get_step_data("review"))
             return self.render(form)
+        if self.request.POST.get("wizard_goto_step") in self.get_form_list():
+            self.keep_current_step()
         return super().post(*args, **kwargs)
+
+    def keep_current_step(self) -> None:
+        """Going back keeps what was typed on this step too, when it is valid."""
+        form = self.get_form(data=self.request.POST, files=self.request.FILES)
+        if form.is_valid():
+            self.storage.set_step_data(self.steps.current, self.process_step(form))
 
     def probe_input(self) -> tuple[str, dict, str] | None:
         if (found := self.collected()) is None:

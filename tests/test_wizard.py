@@ -382,3 +382,24 @@ def test_create_from_model_with_a_taken_name_changes_nothing(admin_client):
     assert (litellm_params(deployment), deployment.secrets) == before
     assert deployment.credential is None
     assert Credential.objects.count() == 1
+
+
+def test_going_back_keeps_what_was_typed_on_the_step_left(admin_client):
+    through_models(admin_client, provider="openai", models="gpt-4o")
+    typed = {"source": "new", "api_key": "sk-typed-0123456789abcdefgh", "extra_params": '{"rpm": 7}'}
+    response = step(admin_client, "credentials", typed, wizard_goto_step="model")
+    assert current_step(response) == "model"
+    response = step(admin_client, "model", {"models": "gpt-4o", "mode": "chat"})
+    page = response.content.decode()
+    assert current_step(response) == "credentials"
+    assert "entered — leave blank to keep" in page
+    assert "&quot;rpm&quot;: 7" in page
+    assert "sk-typed-0123456789abcdefgh" not in page
+    step(admin_client, "credentials", {"source": "new", "api_key": "", "extra_params": '{"rpm": 7}'})
+    step(admin_client, "review", {})
+    deployment = ModelDeployment.objects.get()
+    assert litellm_params(deployment) == {
+        "api_key": "sk-typed-0123456789abcdefgh",
+        "rpm": 7,
+        "model": "openai/gpt-4o",
+    }
