@@ -48,7 +48,8 @@ def setting(name: str, default: Any) -> Any:
 # --- HTTP with the guards ----------------------------------------------------------------------
 
 
-def check_destination(url: str) -> None:
+def check_destination(url: str) -> str:
+    """The address to connect to: every address the host resolves to must be allowed."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ProbeError(f"not an http(s) URL: {url[:80]}")
@@ -66,6 +67,23 @@ def check_destination(url: str) -> None:
             raise ProbeError(
                 f"refused: {host} is a link-local address ({address}), such as a cloud metadata service"
             )
+    return infos[0][4][0].split("%")[0]
+
+
+def pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """``url`` aimed at the checked ``address`` (no second DNS lookup that could be rebound),
+    with the Host header and the TLS server name of the original host."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        ipaddress.ip_address(host)
+        return url, {}, {}  # already a literal address
+    except ValueError:
+        pass
+    literal = f"[{address}]" if ":" in address else address
+    port = f":{parts.port}" if parts.port else ""
+    target = parts._replace(netloc=f"{literal}{port}").geturl()
+    return target, {"host": f"{host}{port}"}, {"sni_hostname": host}
 
 
 class Http:
@@ -87,9 +105,10 @@ class Http:
         self.client.close()
 
     def request(self, method: str, url: str, **kwargs) -> httpx.Response:
-        check_destination(url)
+        target, host_header, extensions = pinned(url, check_destination(url))
+        kwargs["headers"] = {**(kwargs.get("headers") or {}), **host_header}
         try:
-            return self.client.request(method, url, **kwargs)
+            return self.client.request(method, target, extensions=extensions, **kwargs)
         except httpx.TimeoutException:
             raise ProbeError(
                 f"timed out after {self.timeout:g}s connecting to {urlsplit(url).netloc}"

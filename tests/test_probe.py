@@ -237,3 +237,39 @@ def test_a_failed_probe_of_a_stored_credential_changes_nothing(providers):
         ("carol", "test", str(credential.pk), "ok"),
     ]
     assert KEY not in database_text()
+
+
+def test_a_host_name_is_resolved_once_and_pinned_with_its_own_tls_name(providers, monkeypatch):
+    import socket as socket_module
+
+    lookups = []
+    real = socket_module.getaddrinfo
+
+    def counting(host, *args, **kwargs):
+        lookups.append(host)
+        return real("127.0.0.1", *args, **kwargs) if host == "localhost" else real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket_module, "getaddrinfo", counting)
+    providers.expected.bearer = {"/openai/": KEY}
+    result = probe_values(
+        "openai", {"api_key": KEY, "api_base": f"https://localhost:{providers.port}/openai/v1"}
+    )
+    assert result.ok, result.message  # the certificate was checked against "localhost"
+    names = [h for h in lookups if not h.replace(".", "").isdigit()]
+    assert names == ["localhost"]  # looked up once, by the check; the connection used its address
+    assert providers.requests[-1]["headers"]["Host"] == f"localhost:{providers.port}"
+
+
+def test_a_name_that_resolves_to_a_metadata_address_is_refused(providers, monkeypatch):
+    import socket as socket_module
+
+    real = socket_module.getaddrinfo
+    monkeypatch.setattr(
+        socket_module,
+        "getaddrinfo",
+        lambda host, *a, **k: (
+            real("169.254.169.254", *a, **k) if host == "rebind.example" else real(host, *a, **k)
+        ),
+    )
+    result = probe_values("openai", {"api_key": KEY, "api_base": "http://rebind.example/v1"})
+    assert "refused: rebind.example is a link-local address (169.254.169.254)" in result.message
