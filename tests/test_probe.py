@@ -257,7 +257,8 @@ def test_a_host_name_is_resolved_once_and_pinned_with_its_own_tls_name(providers
     assert result.ok, result.message  # the certificate was checked against "localhost"
     names = [h for h in lookups if not h.replace(".", "").isdigit()]
     assert names == ["localhost"]  # looked up once, by the check; the connection used its address
-    assert providers.requests[-1]["headers"]["Host"] == f"localhost:{providers.port}"
+    headers = {k.lower(): v for k, v in providers.requests[-1]["headers"].items()}
+    assert headers["host"] == f"localhost:{providers.port}"
 
 
 def test_a_name_that_resolves_to_a_metadata_address_is_refused(providers, monkeypatch):
