@@ -103,7 +103,7 @@ def status(env) -> dict:
 
 
 def test_a_rotation_killed_half_way_loses_nothing_and_the_next_run_finishes(tmp_path):
-    rows = 6000
+    rows = 12000
     base = clean_env(
         SECRET_KEY="s" * 50,
         LITECREDS_MASTER_KEY="rotation-master-key-0123456789abcdefgh",
