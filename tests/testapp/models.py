@@ -29,17 +29,6 @@ class VaultRef(models.Model):
     objects = SealedQuerySet.as_manager()
 
 
-class PlainVault(models.Model):
-    """The same shape as Vault with a plain JSONField: the benchmark's baseline."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=100, default="")
-    secret = models.JSONField(null=True, blank=True)
-    other = models.JSONField(default=dict, blank=True)
-    touched = models.IntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
-
-
 class SealedCredential(models.Model):
     """Shaped like a credential: one encrypted field among plain ones (benchmark)."""
 
