@@ -10,10 +10,16 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from credentials.catalog import BY_SLUG, PROVIDERS, get_provider
+from credentials.catalog import BY_SLUG, PROVIDERS
 from credentials.forms import CLEAR_SUFFIX, FILE_SUFFIX, ProviderChoiceForm, credential_form_class
 from credentials.models import Credential
-from credentials.services import ChangedSinceOpened, credential_delete, credential_write, with_usage
+from credentials.services import (
+    ChangedSinceOpened,
+    credential_delete,
+    credential_write,
+    stored_secrets,
+    with_usage,
+)
 
 sensitive_post = method_decorator(sensitive_post_parameters())
 
@@ -159,15 +165,11 @@ class CredentialAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
         if obj is not None and request.method == "GET":
-            form = (
-                credential_form_class(get_provider(obj.provider))(instance=obj)
-                if obj.provider in BY_SLUG
-                else None
-            )
-            if form is not None and form.secrets_problem:
+            problem = stored_secrets(obj).problem
+            if problem:
                 self.message_user(
                     request,
-                    f"The stored secrets cannot be opened: {form.secrets_problem}. "
+                    f"The stored secrets cannot be opened: {problem}. "
                     "Enter them again and save to repair this credential.",
                     messages.WARNING,
                 )

@@ -16,17 +16,14 @@ from credentials.admin import ProviderFilter
 from credentials.catalog import BY_SLUG, PROVIDERS
 from credentials.forms import CLEAR_SUFFIX, FILE_SUFFIX
 from credentials.models import Credential
-from credentials.probe import probe_values
-from litecreds import audit
-from litecreds.keyring import SecretUnavailable
 from models_registry.forms import CreateCredentialForm, deployment_form_class
 from models_registry.models import MODES, ModelDeployment
 from models_registry.services import (
     credential_from_deployment,
     deployment_delete,
     deployment_write,
-    litellm_params,
     masked_params,
+    probe_deployment,
 )
 
 sensitive_post = method_decorator(sensitive_post_parameters())
@@ -174,20 +171,7 @@ class ModelDeploymentAdmin(admin.ModelAdmin):
         deployment = self.deployment_or_404(request, object_id)
         if not self.has_view_permission(request, deployment):
             raise PermissionDenied
-        try:
-            values = litellm_params(deployment)
-        except SecretUnavailable as exc:
-            self.message_user(request, f"The stored secrets cannot be opened: {exc}", messages.ERROR)
-            return redirect("admin:models_registry_modeldeployment_change", deployment.pk)
-        model = values.pop("model").split("/", 1)[-1]
-        result = probe_values(deployment.provider, values, None if "*" in model else model)
-        audit.record(
-            "test",
-            deployment,
-            actor=request.user,
-            outcome="ok" if result.ok else "failed",
-            message=result.message,
-        )
+        result = probe_deployment(deployment, actor=request.user)
         self.message_user(request, result.message, messages.SUCCESS if result.ok else messages.ERROR)
         return redirect("admin:models_registry_modeldeployment_change", deployment.pk)
 

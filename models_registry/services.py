@@ -320,3 +320,20 @@ def deployment_write(deployment: ModelDeployment, *, actor=None) -> ModelDeploym
 def deployment_delete(deployment: ModelDeployment, *, actor=None) -> None:
     audit.record("delete", deployment, actor=actor)
     deployment.delete()
+
+
+def probe_deployment(deployment: ModelDeployment, *, actor=None):
+    """Test connection for a saved deployment, recorded in the audit trail; never raises."""
+    from credentials.probe import ProbeResult, probe_values
+
+    try:
+        values = litellm_params(deployment)
+    except SecretUnavailable as exc:
+        result = ProbeResult(False, f"The stored secrets cannot be opened: {exc}")
+    else:
+        model = values.pop("model").split("/", 1)[-1]
+        result = probe_values(deployment.provider, values, None if "*" in model else model)
+    audit.record(
+        "test", deployment, actor=actor, outcome="ok" if result.ok else "failed", message=result.message
+    )
+    return result

@@ -6,8 +6,6 @@ from django.core.management.base import CommandError
 
 from credentials.catalog import UnknownProvider, get_provider
 from credentials.management.commands.credentials import find_credential, find_deployment
-from credentials.probe import probe_values
-from litecreds import audit
 from litecreds.cli import GroupCommand, SetReader, add_format, is_secret
 from models_registry.models import MODES, ModelDeployment
 from models_registry.services import (
@@ -16,8 +14,8 @@ from models_registry.services import (
     clean_public_name,
     deployment_delete,
     deployments_create,
-    litellm_params,
     masked_params,
+    probe_deployment,
 )
 
 
@@ -122,12 +120,7 @@ class Command(GroupCommand):
         self.stdout.write(f"Deleted model deployment {deployment}")
 
     def sub_test(self, model_id, **options):
-        deployment = find_deployment(model_id)
-        values = litellm_params(deployment)
-        model = values.pop("model").split("/", 1)[-1]
-        result = probe_values(deployment.provider, values, None if "*" in model else model)
-        outcome = "ok" if result.ok else "failed"
-        audit.record("test", deployment, actor=self.actor, outcome=outcome, message=result.message)
+        result = probe_deployment(find_deployment(model_id), actor=self.actor)
         if not result.ok:
             raise CommandError(result.message)
         self.stdout.write(result.message)
